@@ -16,6 +16,7 @@ adds one bias per digit.
 import common  # noqa: F401  (first: keeps TensorFlow's start-up log quiet)
 from common.cli import parse_args
 from common.network import Network, set_seed
+from common.optimizers import GradientDescent
 from common.training import run_training
 
 import tensorflow as tf
@@ -50,7 +51,7 @@ def main(argv=None):
     args = parse_args(__file__, __doc__, lr=0.005, argv=argv)
     set_seed(args.seed)
     model = SingleLayerNN()
-    optimizer = tf.keras.optimizers.SGD(learning_rate=args.lr)  # plain gradient descent
+    optimizer = GradientDescent(learning_rate=args.lr)  # plain gradient descent
     run_training(model, loss_fn, optimizer, args)
 
 

@@ -19,6 +19,7 @@ use the sigmoid activation, the classic choice; the last layer is softmax.
 import common  # noqa: F401  (first: keeps TensorFlow's start-up log quiet)
 from common.cli import parse_args
 from common.network import Network, set_seed
+from common.optimizers import GradientDescent
 from common.training import run_training
 
 import tensorflow as tf
@@ -59,7 +60,7 @@ def main(argv=None):
     args = parse_args(__file__, __doc__, lr=0.005, argv=argv)
     set_seed(args.seed)
     model = FiveLayersSigmoid()
-    optimizer = tf.keras.optimizers.SGD(learning_rate=args.lr)
+    optimizer = GradientDescent(learning_rate=args.lr)
     run_training(model, loss_fn, optimizer, args)
 
 

@@ -28,6 +28,7 @@ import math
 import common  # noqa: F401  (first: keeps TensorFlow's start-up log quiet)
 from common.cli import parse_args
 from common.network import Network, set_seed
+from common.optimizers import Adam
 from common.training import run_training
 
 import tensorflow as tf
@@ -82,7 +83,7 @@ def main(argv=None):
     args = parse_args(__file__, __doc__, lr=0.003, argv=argv)
     set_seed(args.seed)
     model = ConvNetReLUDropout()
-    optimizer = tf.keras.optimizers.Adam(learning_rate=args.lr)
+    optimizer = Adam(learning_rate=args.lr)
     run_training(model, loss_fn, optimizer, args)
 
 

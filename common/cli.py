@@ -37,10 +37,17 @@ def positive_float(text):
     return value
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a mistake in a flag is one line rather than the whole usage block."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def make_parser(script_path, doc, lr):
     """The parser for one script: its name sets the default --out-dir, ``lr`` the default --lr."""
     name = Path(script_path).stem
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=Path(script_path).name,
         description=doc.strip().splitlines()[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -59,7 +66,8 @@ def make_parser(script_path, doc, lr):
     parser.add_argument(
         "--data-dir",
         default=None,
-        help="folder with the four IDX files or mnist.npz (default: $MNIST_DATA_DIR, else download)",
+        help="folder with the four IDX files or mnist.npz / fashion_mnist.npz "
+        "(default: $MNIST_DATA_DIR or $FASHION_MNIST_DATA_DIR, else download)",
     )
     parser.add_argument("--out-dir", default=str(Path("runs") / name), help="where the history and plots go")
     parser.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out-dir")

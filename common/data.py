@@ -12,7 +12,9 @@ scaling to [0, 1] happens inside the compiled training step.
 """
 
 import gzip
+import math
 import os
+import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +41,22 @@ DATASETS = {
     # name: (environment variable for a local folder, npz file name, Keras loader name)
     "mnist": ("MNIST_DATA_DIR", "mnist.npz", "mnist"),
     "fashion_mnist": ("FASHION_MNIST_DATA_DIR", "fashion_mnist.npz", "fashion_mnist"),
+}
+# What labels 0-9 stand for, as figures show them.
+CLASS_NAMES = {
+    "mnist": tuple(str(digit) for digit in range(NUM_CLASSES)),
+    "fashion_mnist": (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ),
 }
 
 
@@ -75,9 +93,9 @@ def load_folder(data_dir, name="mnist"):
     """Load the four IDX files (or an .npz) from a folder."""
     folder = Path(data_dir).expanduser()
     if not folder.exists():
-        raise DataError(f"data folder {folder} does not exist; check --data-dir")
+        raise DataError(f"data folder {folder} does not exist; check --data-dir (or {DATASETS[name][0]})")
     if not folder.is_dir():
-        raise DataError(f"--data-dir {folder} is a file, not a folder holding the MNIST files")
+        raise DataError(f"--data-dir {folder} is a file; pass the folder that holds the MNIST files")
 
     paths = {role: find_idx_file(folder, names) for role, names in IDX_FILES.items()}
     missing = [IDX_FILES[role][0] for role, path in paths.items() if path is None]
@@ -94,8 +112,8 @@ def load_folder(data_dir, name="mnist"):
     train_labels = read_idx(paths["train_labels"], LABELS_MAGIC)
     test_images = read_idx(paths["test_images"], IMAGES_MAGIC)
     test_labels = read_idx(paths["test_labels"], LABELS_MAGIC)
-    check_pair(train_images, train_labels, f"{paths['train_images'].name} / {paths['train_labels'].name}")
-    check_pair(test_images, test_labels, f"{paths['test_images'].name} / {paths['test_labels'].name}")
+    check_pair(train_images, train_labels, f"{paths['train_images']} / {paths['train_labels'].name}")
+    check_pair(test_images, test_labels, f"{paths['test_images']} / {paths['test_labels'].name}")
     return Dataset(name, str(folder), train_images, train_labels, test_images, test_labels)
 
 
@@ -118,16 +136,17 @@ def read_idx(path, expected_magic):
         expected = "images" if expected_magic == IMAGES_MAGIC else "labels"
         if magic in (IMAGES_MAGIC, LABELS_MAGIC):
             found = "images" if magic == IMAGES_MAGIC else "labels"
-            raise DataError(f"{path} holds {found}, but {expected} were expected there")
+            raise DataError(f"{path} holds {found}, but {expected} were expected there; check which file is which")
         raise DataError(
-            f"{path} is not an IDX {expected} file (magic number 0x{magic:08x}, expected 0x{expected_magic:08x})"
+            f"{path} is not an IDX {expected} file (magic number 0x{magic:08x}, expected 0x{expected_magic:08x}); "
+            "download it again"
         )
     num_dims = magic & 0xFF
     header_size = 4 + 4 * num_dims
     if len(raw) < header_size:
         raise DataError(f"{path} is truncated: its header is incomplete")
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(num_dims))
-    expected_size = header_size + int(np.prod(shape))
+    expected_size = header_size + math.prod(shape)  # Python ints: no overflow on a corrupt header
     if len(raw) < expected_size:
         raise DataError(
             f"{path} is truncated: its header promises {expected_size:,} bytes, it has {len(raw):,}; download it again"
@@ -151,6 +170,10 @@ def read_bytes(path):
 
 def load_npz(path, name="mnist"):
     """Load a Keras-format .npz (x_train, y_train, x_test, y_test)."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head not in (b"PK\x03\x04", b"PK\x05\x06"):  # an .npz is a zip archive; np.load would try .npy or pickle
+        raise DataError(f"{path} is not a readable .npz file (not a zip archive of arrays)")
     try:
         with np.load(path, allow_pickle=False) as npz:
             missing = [key for key in NPZ_KEYS if key not in npz.files]
@@ -161,7 +184,7 @@ def load_npz(path, name="mnist"):
         raise
     except ValueError as e:  # pickled objects are refused by allow_pickle=False
         raise DataError(f"{path} holds pickled objects, which are not loaded for safety ({e})") from None
-    except (OSError, EOFError, zlib.error) as e:
+    except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as e:
         raise DataError(f"{path} is not a readable .npz file ({e})") from None
     for key in NPZ_KEYS:
         if arrays[key].dtype != np.uint8:
@@ -174,15 +197,20 @@ def load_npz(path, name="mnist"):
 def check_pair(images, labels, where):
     """Images must be N x 28 x 28, labels N values in 0-9."""
     if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
-        raise DataError(f"{where}: images are {'x'.join(map(str, images.shape[1:]))}, expected 28x28")
+        raise DataError(
+            f"{where}: images are {'x'.join(map(str, images.shape[1:]))}, expected 28x28; these are not MNIST images"
+        )
     if labels.ndim != 1:
         raise DataError(f"{where}: labels have shape {labels.shape}, expected one label per image")
     if len(images) != len(labels):
-        raise DataError(f"{where}: {len(images):,} images but {len(labels):,} labels")
+        raise DataError(
+            f"{where}: {len(images):,} images but {len(labels):,} labels; they do not belong together, "
+            "download them again"
+        )
     if len(images) == 0:
         raise DataError(f"{where}: no images")
     if labels.max() >= NUM_CLASSES:
-        raise DataError(f"{where}: label {labels.max()} is outside 0-9")
+        raise DataError(f"{where}: label {labels.max()} is outside 0-9; download the labels again")
 
 
 # --- Keras' download and cache -----------------------------------------------
@@ -197,11 +225,20 @@ def load_with_keras(name="mnist"):
     try:
         (x_train, y_train), (x_test, y_test) = loader.load_data()
     except Exception as e:  # no network, a proxy, a broken cache: all the same to the user
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise DataError(
-            f"could not download {name} ({reason[:120]}); put the four IDX files in a folder "
+            f"could not download {name} ({root_cause(e)}); put the four IDX files in a folder "
             f"and pass --data-dir DIR or set {env_var}"
         ) from None
     check_pair(x_train, y_train, f"{name} from the Keras cache (train)")
     check_pair(x_test, y_test, f"{name} from the Keras cache (test)")
     return Dataset(name, "keras cache", x_train, y_train, x_test, y_test)
+
+
+def root_cause(error, limit=120):
+    """The innermost exception behind ``error`` in one short line, e.g. "[Errno -2] Name or service not known"."""
+    seen = {id(error)}
+    while (error.__cause__ or error.__context__) is not None and id(error.__cause__ or error.__context__) not in seen:
+        error = error.__cause__ or error.__context__
+        seen.add(id(error))
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."

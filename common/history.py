@@ -34,7 +34,9 @@ class History:
         self.parameters["step"].append(int(step))
         for key, tensors in (("weights", weights), ("biases", biases)):
             values = np.concatenate([np.ravel(t) for t in tensors]) if tensors else np.zeros(1)
-            self.parameters[key].append([float(p) for p in np.percentile(values, PERCENTILES)])
+            with np.errstate(invalid="ignore"):  # a diverged network's inf/nan weights: nan, quietly
+                percentiles = np.percentile(values, PERCENTILES)
+            self.parameters[key].append([float(p) for p in percentiles])
 
     def truncate(self, last_step, display_step):
         """Keep the points of the display grid up to ``last_step`` (used by --resume)."""

@@ -1,8 +1,17 @@
 """Figures of a run, drawn from its history and saved as PNG."""
 
+import math
+
+from common.data import NUM_CLASSES
+from common.history import PERCENTILES
 from common.outputs import write_atomic
 
 import matplotlib
+import numpy as np
+
+# The misclassified test images drawn: the first this many, in a grid this wide.
+MISTAKES_SHOWN = 100
+MISTAKES_COLUMNS = 10
 
 
 def pyplot(show=False):
@@ -46,9 +55,126 @@ def plot_curves(history, path, show=False):
         ax.set_xlabel("iteration")
     last = history.last
     final = f"final test accuracy {last['test_accuracy']:.4f} at iteration {last['step']}" if last else "no points"
-    fig.suptitle(f"{history.info.get('script', '')}: {final}")
+    fig.suptitle(f"{history.info.get('script', '')} on {history.info.get('dataset', 'mnist')}: {final}")
     fig.tight_layout()
     save_figure(fig, path)
     if show:
         plt.show()
     plt.close(fig)
+
+
+def new_figure(**kwargs):
+    """A figure outside pyplot: nothing to close, and no effect on the window --show opens."""
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
+
+
+def run_title(history):
+    return f"{history.info.get('script', 'run')} on {history.info.get('dataset', 'mnist')}"
+
+
+def plot_parameters(history, path):
+    """How all the weights, and all the biases, spread out over training: percentile bands."""
+    parameters = history.parameters
+    steps = parameters["step"]
+    fig = new_figure(figsize=(11, 4.5), layout="constrained")
+    axes = fig.subplots(1, 2, sharex=True)
+    column = {p: i for i, p in enumerate(PERCENTILES)}
+    bands = (((0, 100), 0.15, "min to max"), ((5, 95), 0.3, "5th to 95th percentile"), ((25, 75), 0.5, "middle half"))
+    for ax, key, colour in ((axes[0], "weights", "tab:blue"), (axes[1], "biases", "tab:green")):
+        ax.set_title(f"all {key}")
+        ax.set_xlabel("iteration")
+        ax.grid(True, alpha=0.3)
+        if not steps:
+            ax.text(0.5, 0.5, "not recorded", ha="center", va="center", transform=ax.transAxes)
+            continue
+        values = np.asarray(parameters[key], dtype=float).reshape(len(steps), len(PERCENTILES))
+        marker = "o" if len(steps) == 1 else None  # a band needs two points to show
+        for (low, high), alpha, label in bands:
+            lows, highs = values[:, column[low]], values[:, column[high]]
+            ax.fill_between(steps, lows, highs, color=colour, alpha=alpha, lw=0, label=label)
+        ax.plot(steps, values[:, column[50]], color=colour, marker=marker, label="median")
+        ax.legend(loc="upper left", fontsize="small")
+    fig.suptitle(f"{run_title(history)}: distribution of the weights and biases during training")
+    save_figure(fig, path)
+    return fig
+
+
+def plot_mistakes(images, labels, predictions, path, class_names=None, title=""):
+    """The first MISTAKES_SHOWN misclassified images, each titled "true -> predicted"."""
+    labels = np.asarray(labels)
+    predictions = np.asarray(predictions)
+    names = list(class_names) if class_names is not None else [str(i) for i in range(NUM_CLASSES)]
+    wrong = np.flatnonzero(labels != predictions)
+    shown = wrong[:MISTAKES_SHOWN]
+    # Class names longer than a digit go on two lines to fit above a small image.
+    separator = "\n→ " if max(len(name) for name in names) > 2 else " → "
+    rows = max(1, math.ceil(len(shown) / MISTAKES_COLUMNS))
+    # Heights in inches: an image, with its one- or two-line title above it; the figure title.
+    title_height = 0.4 if "\n" in separator else 0.25
+    cell_height = 1.0 + title_height
+    header_height = 0.4
+    height = rows * cell_height + header_height
+    fig = new_figure(figsize=(MISTAKES_COLUMNS * 1.2, height))
+    axes = fig.subplots(rows, MISTAKES_COLUMNS, squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, i in zip(axes.flat, shown, strict=False):
+        ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=255)
+        ax.set_title(
+            f"{names[labels[i]]}{separator}{names[predictions[i]]}",
+            fontsize=8 if "\n" in separator else 10,
+            color="tab:red",
+            pad=2,
+        )
+    if len(wrong) == 0:
+        summary = f"no misclassified image among the {len(labels):,} test images"
+    else:
+        first = f", the first {len(shown)}" if len(shown) < len(wrong) else ""
+        summary = f"{len(wrong):,} of {len(labels):,} test images misclassified{first} (true → predicted)"
+    fig.suptitle(f"{title}: {summary}" if title else summary)
+    fig.subplots_adjust(
+        left=0.01,
+        right=0.99,
+        bottom=0.02 / height,
+        top=1 - (header_height + title_height) / height,
+        hspace=title_height + 0.05,  # in image heights, about an inch each
+    )
+    save_figure(fig, path)
+    return fig
+
+
+def plot_confusion(matrix, path, class_names=None, title=""):
+    """Counts of (true, predicted) pairs: correct ones blue on the diagonal, mistakes red."""
+    from matplotlib.colors import LogNorm
+
+    matrix = np.asarray(matrix, dtype=np.int64)
+    size = len(matrix)
+    names = list(class_names) if class_names is not None else [str(i) for i in range(size)]
+    diagonal = np.eye(size, dtype=bool)
+    fig = new_figure(figsize=(8, 7), layout="constrained")
+    ax = fig.subplots()
+    # Log colours: a handful of mistakes stays visible next to a thousand correct answers.
+    norms = {}
+    for is_correct, cmap in ((True, "Blues"), (False, "Reds")):
+        cells = np.ma.masked_where((diagonal != is_correct) | (matrix == 0), matrix)
+        norms[is_correct] = LogNorm(vmin=1, vmax=max(2, int(cells.max()) if cells.count() else 2))
+        ax.imshow(cells, cmap=cmap, norm=norms[is_correct])
+    for (true, predicted), count in np.ndenumerate(matrix):
+        if count:
+            dark = norms[bool(true == predicted)](count) > 0.6
+            ax.text(
+                predicted, true, str(count), ha="center", va="center", fontsize=8, color="white" if dark else "black"
+            )
+    long_names = max(map(len, names)) > 2
+    ax.set_xticks(range(size), names, rotation=45 if long_names else 0, ha="right" if long_names else "center")
+    ax.set_yticks(range(size), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    total = int(matrix.sum())
+    accuracy = np.trace(matrix) / total if total else float("nan")
+    summary = f"confusion matrix on {total:,} test images, accuracy {accuracy:.4f}"
+    ax.set_title(f"{title}\n{summary}" if title else summary)
+    save_figure(fig, path)
+    return fig

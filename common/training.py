@@ -17,8 +17,10 @@ from common import outputs
 from common.data import NUM_CLASSES, load_dataset
 from common.errors import UserError
 from common.history import History, versions
+from common.inspection import save_inspection
 from common.plots import plot_curves
 from common.progress import Progress
+from common.tensorboard_log import TensorBoardLog
 
 import numpy as np
 import tensorflow as tf
@@ -26,7 +28,7 @@ import tensorflow as tf
 # Steps run in one call of the compiled loop; Ctrl-C is honoured between calls.
 MAX_STEPS_PER_CALL = 100
 # Test images evaluated at once: big enough to be fast, small enough for caches.
-EVAL_BATCH = 2000
+EVAL_BATCH = 1000
 CHECKPOINTS_KEPT = 3
 EXIT_DIVERGED = 3
 EXIT_INTERRUPTED = 130
@@ -39,6 +41,9 @@ def run_training(model, loss_fn, optimizer, args, jit_compile=False):
     except UserError as e:
         print(f"{args.script}: error: {e}", file=sys.stderr)
         sys.exit(e.exit_code)
+    except KeyboardInterrupt:  # Ctrl-C before training, while saving, or a second time
+        print(f"\n{args.script}: aborted by Ctrl-C; files saved before it are intact", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
     if status == "diverged":
         sys.exit(EXIT_DIVERGED)
     if status == "interrupted":
@@ -47,12 +52,13 @@ def run_training(model, loss_fn, optimizer, args, jit_compile=False):
 
 def train(model, loss_fn, optimizer, args, jit_compile=False):
     """The whole run; returns its status: completed, interrupted or diverged."""
-    out_dir, note = outputs.prepare_run_dir(args.out_dir, args.overwrite, args.resume)
-    if note:
-        print(note)
+    # The data first: a mistake there must not cost the earlier run that --overwrite replaces.
     data = load_dataset(args.dataset, args.data_dir)
     if args.batch_size > len(data.train_labels):
         raise UserError(f"--batch-size {args.batch_size} is larger than the {len(data.train_labels):,} training images")
+    out_dir, note = outputs.prepare_run_dir(args.out_dir, args.overwrite, args.resume)
+    if note:
+        print(note)
     print(
         f"{args.dataset}: {len(data.train_labels):,} training and "
         f"{len(data.test_labels):,} test images from {data.source}"
@@ -70,6 +76,8 @@ def train(model, loss_fn, optimizer, args, jit_compile=False):
     history.info["status"] = "running"
     previous_wall_time = history.info.get("wall_time_s", 0.0)
     started = time.perf_counter()
+    resumed_at = int(trainer.step.numpy()) if args.resume else None
+    tensorboard = TensorBoardLog(out_dir / outputs.TENSORBOARD_DIR, resumed_at, args.display_step)
 
     def record(step):
         """Evaluate on the next batch and on the whole test set, print, save."""
@@ -77,6 +85,7 @@ def train(model, loss_fn, optimizer, args, jit_compile=False):
         test_loss, test_accuracy = trainer.evaluate_test()
         history.add(step, train_loss, train_accuracy, test_loss, test_accuracy)
         history.add_parameters(step, [w.numpy() for w in model.weights], [b.numpy() for b in model.biases])
+        tensorboard.record(step, train_loss, train_accuracy, test_loss, test_accuracy, model.weights, model.biases)
         history.info["wall_time_s"] = previous_wall_time + time.perf_counter() - started
         progress.print(
             f"#{step} train acc={train_accuracy:.4f} loss={train_loss:.4f}  "
@@ -111,6 +120,8 @@ def train(model, loss_fn, optimizer, args, jit_compile=False):
                 history.save(out_dir / outputs.HISTORY_FILE)
             if stop_requested():
                 status = "interrupted"
+                if step % args.display_step:  # between display steps: keep these steps for --resume
+                    manager.save(checkpoint_number=step)
                 break
     progress.close()
 
@@ -120,6 +131,8 @@ def train(model, loss_fn, optimizer, args, jit_compile=False):
     history.info["steps_done"] = step
     history.info["wall_time_s"] = previous_wall_time + time.perf_counter() - started
     history.info["finished"] = now()
+    # Once, with the final weights: the confusion matrix, mistakes and parameter figures.
+    save_inspection(history, data, trainer.predict_test(), out_dir, tensorboard)
     history.save(out_dir / outputs.HISTORY_FILE)
     plot_curves(history, out_dir / "curves.png", show=args.show and status == "completed")
 
@@ -127,7 +140,10 @@ def train(model, loss_fn, optimizer, args, jit_compile=False):
     if status == "interrupted":
         print(f"interrupted at iteration {step}; saved what was done in {out_dir} (--resume continues it)")
     elif status == "diverged":
-        print(f"saved the history up to the divergence and its plots in {out_dir}")
+        print(
+            f"training diverged at iteration {history.info['diverged_at_step']}: try a smaller --lr than "
+            f"{args.lr:g}; the history and plots up to it are in {out_dir}"
+        )
     else:
         print(
             f"final test accuracy {last['test_accuracy']:.4f} after {step} iterations "
@@ -168,7 +184,15 @@ def resume(out_dir, checkpoint, manager, trainer, args):
         raise UserError(f"cannot resume: the run in {out_dir} is of {history.info.get('script')}")
     if manager.latest_checkpoint is None:
         raise UserError(f"nothing to resume in {out_dir}: it has no checkpoints")
-    checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    try:
+        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    except Exception as e:  # a damaged or foreign checkpoint: TensorFlow raises many kinds
+        from common.data import root_cause
+
+        raise UserError(
+            f"cannot resume: the checkpoint {manager.latest_checkpoint} is damaged ({root_cause(e)}); "
+            f"start again without --resume"
+        ) from None
     step = int(trainer.step.numpy())
     if step >= args.steps:
         raise UserError(f"the run in {out_dir} already reached iteration {step}; pass a larger --steps to go on")
@@ -195,7 +219,11 @@ class Trainer:
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         optimizer.build(model.trainable_variables)
         self._train_steps = tf.function(self._train_steps_eager, jit_compile=jit_compile)
-        self._evaluate = tf.function(self._evaluate_eager)
+        # One trace serves both the 100-image batch and the 10,000 test images.
+        self._evaluate = tf.function(
+            self._evaluate_eager,
+            input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.uint8), tf.TensorSpec([None], tf.int32)],
+        )
 
     def train_steps(self, batch_indices):
         """Run one training step per row of ``batch_indices``; return (steps done, last loss)."""
@@ -240,6 +268,19 @@ class Trainer:
 
     def evaluate_test(self):
         return [float(v) for v in self._evaluate(self.test_images, self.test_labels)]
+
+    def predict_test(self):
+        """The predicted label of every test image, as a numpy array (once per run: traced here)."""
+
+        @tf.function
+        def predict(images):
+            batches = tf.TensorArray(tf.int32, size=0, dynamic_size=True, infer_shape=False)
+            for start in tf.range(0, tf.shape(images)[0], EVAL_BATCH):
+                logits = self.model(scale(images[start : start + EVAL_BATCH]), training=False)
+                batches = batches.write(start // EVAL_BATCH, tf.argmax(logits, axis=1, output_type=tf.int32))
+            return batches.concat()
+
+        return predict(self.test_images).numpy()
 
 
 def scale(images):

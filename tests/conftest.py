@@ -98,3 +98,22 @@ def run_script(script, *args, cwd=None, timeout=300, env=None):
         text=True,
         timeout=timeout,
     )
+
+
+_script_modules = {}
+
+
+def load_script(script):
+    """Import one of the six scripts as a module (once per test session).
+
+    Their file names hold dots, so ``import`` cannot name them.
+    """
+    if script not in _script_modules:
+        import importlib.util
+
+        name = "script_" + script.removesuffix(".py").replace(".", "_")
+        spec = importlib.util.spec_from_file_location(name, ROOT / script)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _script_modules[script] = module
+    return _script_modules[script]
