@@ -1,6 +1,7 @@
 """A run's history: every recorded point, the settings and versions, saved as JSON."""
 
 import json
+import math
 import platform
 from pathlib import Path
 
@@ -53,12 +54,18 @@ class History:
         return {name: values[-1] for name, values in self.records.items()}
 
     def to_dict(self):
+        # JSON has no NaN or infinity: a diverged run's values are written as null.
         return {
             "format": FORMAT,
             "version": VERSION,
             **self.info,
-            "records": self.records,
-            "parameter_percentiles": {"percentiles": list(PERCENTILES), **self.parameters},
+            "records": {name: finite_or_none(values) for name, values in self.records.items()},
+            "parameter_percentiles": {
+                "percentiles": list(PERCENTILES),
+                "step": self.parameters["step"],
+                "weights": [finite_or_none(row) for row in self.parameters["weights"]],
+                "biases": [finite_or_none(row) for row in self.parameters["biases"]],
+            },
         }
 
     def save(self, path):
@@ -76,9 +83,14 @@ class History:
             raise UserError(f"{where} is damaged: its curves have different lengths")
         info = {k: v for k, v in data.items() if k not in ("format", "version", "records", "parameter_percentiles")}
         history = cls(info)
-        history.records = {k: list(records[k]) for k in ("step", *CURVES)}
+        history.records = {k: none_to_nan(records[k]) for k in CURVES}
+        history.records = {"step": list(records["step"]), **history.records}
         parameters = data.get("parameter_percentiles") or {}
-        history.parameters = {k: list(parameters.get(k, [])) for k in ("step", "weights", "biases")}
+        history.parameters = {
+            "step": list(parameters.get("step", [])),
+            "weights": [none_to_nan(row) for row in parameters.get("weights", [])],
+            "biases": [none_to_nan(row) for row in parameters.get("biases", [])],
+        }
         return history
 
     @classmethod
@@ -91,6 +103,14 @@ class History:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
             raise UserError(f"{path} is damaged and cannot be read ({e})") from None
         return cls.from_dict(data, where=str(path))
+
+
+def finite_or_none(values):
+    return [v if v is None or math.isfinite(v) else None for v in values]
+
+
+def none_to_nan(values):
+    return [math.nan if v is None else v for v in values]
 
 
 def versions():

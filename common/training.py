@@ -8,6 +8,7 @@ on Ctrl-C (exit 130) or a diverging loss (exit 3), and loses nothing computed.
 """
 
 import contextlib
+import math
 import signal
 import sys
 import time
@@ -30,6 +31,9 @@ MAX_STEPS_PER_CALL = 100
 # Test images evaluated at once: big enough to be fast, small enough for caches.
 EVAL_BATCH = 1000
 CHECKPOINTS_KEPT = 3
+# A training loss this many times its value at iteration 0 means the run diverged:
+# softmax cross-entropy keeps the loss finite long after the weights have blown up.
+DIVERGENCE_FACTOR = 10
 EXIT_DIVERGED = 3
 EXIT_INTERRUPTED = 130
 
@@ -73,6 +77,7 @@ def train(model, loss_fn, optimizer, args, jit_compile=False):
         history = resume(out_dir, checkpoint, manager, trainer, args)
     else:
         history = History(run_info(args, model, data))
+    history.info["settings"]["out_dir"] = str(out_dir)  # the folder actually used
     history.info["status"] = "running"
     previous_wall_time = history.info.get("wall_time_s", 0.0)
     started = time.perf_counter()
@@ -100,19 +105,22 @@ def train(model, loss_fn, optimizer, args, jit_compile=False):
             record(0)
             manager.save(checkpoint_number=0)
             history.save(out_dir / outputs.HISTORY_FILE)
+        loss_limit = DIVERGENCE_FACTOR * history.records["train_loss"][0]
         while step < args.steps:
             next_display = (step // args.display_step + 1) * args.display_step
             count = min(args.steps, next_display, step + MAX_STEPS_PER_CALL) - step
-            done, loss = trainer.train_steps(schedule.indices(step, count))
+            done, loss = trainer.train_steps(schedule.indices(step, count), loss_limit)
             step += done
             progress.update(step)
             if done < count:
                 status = "diverged"
                 history.info["diverged_at_step"] = step + 1
-                progress.print(
-                    f"the loss became {loss:.4g} at iteration {step + 1}: training diverged. "
-                    f"Try a smaller --lr than {args.lr:g}."
+                how = (
+                    f"became {loss}"
+                    if not math.isfinite(loss)
+                    else f"rose to {loss:.4g}, over {DIVERGENCE_FACTOR}x its start,"
                 )
+                progress.print(f"the loss {how} at iteration {step + 1}: training diverged.")
                 break
             if step % args.display_step == 0 or step == args.steps:
                 record(step)
@@ -131,6 +139,7 @@ def train(model, loss_fn, optimizer, args, jit_compile=False):
     history.info["steps_done"] = step
     history.info["wall_time_s"] = previous_wall_time + time.perf_counter() - started
     history.info["finished"] = now()
+    history.save(out_dir / outputs.HISTORY_FILE)  # the status is safe even if a figure fails below
     # Once, with the final weights: the confusion matrix, mistakes and parameter figures.
     save_inspection(history, data, trainer.predict_test(), out_dir, tensorboard)
     history.save(out_dir / outputs.HISTORY_FILE)
@@ -225,12 +234,17 @@ class Trainer:
             input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.uint8), tf.TensorSpec([None], tf.int32)],
         )
 
-    def train_steps(self, batch_indices):
-        """Run one training step per row of ``batch_indices``; return (steps done, last loss)."""
-        done, loss = self._train_steps(self.train_images, self.train_labels, tf.constant(batch_indices))
+    def train_steps(self, batch_indices, loss_limit=math.inf):
+        """Run one training step per row of ``batch_indices``; return (steps done, last loss).
+
+        Stops early, before updating the weights, at a loss that is not finite or above ``loss_limit``.
+        """
+        done, loss = self._train_steps(
+            self.train_images, self.train_labels, tf.constant(batch_indices), tf.constant(loss_limit, tf.float32)
+        )
         return int(done), float(loss)
 
-    def _train_steps_eager(self, images, labels, batch_indices):
+    def _train_steps_eager(self, images, labels, batch_indices, loss_limit):
         variables = self.model.trainable_variables
         done = tf.constant(0)
         loss = tf.constant(0.0)
@@ -239,7 +253,7 @@ class Trainer:
             y = tf.one_hot(tf.gather(labels, indices), NUM_CLASSES)
             with tf.GradientTape() as tape:
                 loss = self.loss_fn(self.model(x, training=True), y)
-            if not tf.math.is_finite(loss):
+            if not tf.math.is_finite(loss) or loss > loss_limit:
                 break  # stop before the bad update, so the weights stay usable
             gradients = tape.gradient(loss, variables)
             self.optimizer.apply_gradients(zip(gradients, variables, strict=True))

@@ -171,24 +171,13 @@ def train_on(model, loss_fn, optimizer, x, y, steps):
 # direction of its gradient's sign. On the sigmoid convnet (3.0) at lr 0.003
 # that first step overshoots: the loss on the batch rises, then falls from the
 # third step on (see test_a_few_steps_lower_the_loss).
-ONE_STEP_OVERSHOOTS = {"mnist_3.0_convnet.py"}
-
-
-@pytest.mark.parametrize(
-    "script",
-    [
-        pytest.param(
-            script,
-            marks=pytest.mark.xfail(strict=True, reason="Adam's first step at lr 0.003 overshoots on 3.0"),
-        )
-        if script in ONE_STEP_OVERSHOOTS
-        else script
-        for script in SCRIPTS
-    ],
-)
+@pytest.mark.parametrize("script", SCRIPTS)
 def test_one_step_lowers_the_loss(script, monkeypatch):
     model, loss_fn, optimizer, _ = script_setup(script, monkeypatch)
     assert type(model).__name__ == EXPECTED[script][0]
+    # A tenth of the default rate: small enough for one step to go downhill on every network
+    # (at the full rate, Adam's first step overshoots on 3.0's sigmoid convnet).
+    optimizer.learning_rate /= 10
     x, y = fixed_batch(100)
     weights_before = [v.numpy() for v in model.trainable_variables]
     before, after = train_on(model, loss_fn, optimizer, x, y, steps=1)
