@@ -112,15 +112,15 @@ def train(model, loss_fn, optimizer, args, jit_compile=False):
             done, loss = trainer.train_steps(schedule.indices(step, count), loss_limit)
             step += done
             progress.update(step)
-            if done < count:
+            if not math.isfinite(loss) or loss > loss_limit:
                 status = "diverged"
-                history.info["diverged_at_step"] = step + 1
+                history.info["diverged_at_step"] = step
                 how = (
                     f"became {loss}"
                     if not math.isfinite(loss)
                     else f"rose to {loss:.4g}, over {DIVERGENCE_FACTOR}x its start,"
                 )
-                progress.print(f"the loss {how} at iteration {step + 1}: training diverged.")
+                progress.print(f"the loss {how} at iteration {step}: training diverged.")
                 break
             if step % args.display_step == 0 or step == args.steps:
                 record(step)
@@ -237,7 +237,7 @@ class Trainer:
     def train_steps(self, batch_indices, loss_limit=math.inf):
         """Run one training step per row of ``batch_indices``; return (steps done, last loss).
 
-        Stops early, before updating the weights, at a loss that is not finite or above ``loss_limit``.
+        Stops early, after the step whose loss is not finite or above ``loss_limit``.
         """
         done, loss = self._train_steps(
             self.train_images, self.train_labels, tf.constant(batch_indices), tf.constant(loss_limit, tf.float32)
@@ -253,12 +253,12 @@ class Trainer:
             y = tf.one_hot(tf.gather(labels, indices), NUM_CLASSES)
             with tf.GradientTape() as tape:
                 loss = self.loss_fn(self.model(x, training=True), y)
-            if not tf.math.is_finite(loss) or loss > loss_limit:
-                break  # stop before the bad update, so the weights stay usable
             gradients = tape.gradient(loss, variables)
             self.optimizer.apply_gradients(zip(gradients, variables, strict=True))
-            self.step.assign_add(1)
             done += 1
+            if not tf.math.is_finite(loss) or loss > loss_limit:
+                break  # checked after the update: a branch around it would slow every step
+        self.step.assign_add(tf.cast(done, tf.int64))
         return done, loss
 
     def _evaluate_eager(self, images, labels):
