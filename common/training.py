@@ -239,16 +239,23 @@ class Trainer:
 
         Stops early, after the step whose loss is not finite or above ``loss_limit``.
         """
+        # Padded to a fixed number of rows: one compiled program serves every call,
+        # which XLA needs (it compiles once per shape) and which keeps a resumed
+        # run's steps computed exactly as an uninterrupted run's.
+        count = len(batch_indices)
+        padded = np.zeros((max(count, MAX_STEPS_PER_CALL), batch_indices.shape[1]), np.int32)
+        padded[:count] = batch_indices
         done, loss = self._train_steps(
-            self.train_images, self.train_labels, tf.constant(batch_indices), tf.constant(loss_limit, tf.float32)
+            self.train_images, self.train_labels, padded, tf.constant(count), tf.constant(loss_limit, tf.float32)
         )
         return int(done), float(loss)
 
-    def _train_steps_eager(self, images, labels, batch_indices, loss_limit):
+    def _train_steps_eager(self, images, labels, batch_indices, count, loss_limit):
         variables = self.model.trainable_variables
         done = tf.constant(0)
         loss = tf.constant(0.0)
-        for indices in batch_indices:
+        for i in tf.range(count):
+            indices = batch_indices[i]
             x = scale(tf.gather(images, indices))
             y = tf.one_hot(tf.gather(labels, indices), NUM_CLASSES)
             with tf.GradientTape() as tape:
