@@ -27,7 +27,6 @@ sys.path.insert(0, str(ROOT))
 
 import common  # noqa: E402,F401  (first: quiets TensorFlow)
 from common.data import load_dataset  # noqa: E402
-from common.network import Network, set_seed  # noqa: E402
 from common.training import BatchSchedule, Trainer, device_name  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -53,23 +52,22 @@ def load_script(stem):
     return module
 
 
-def network_class(module):
-    return next(
-        value
-        for value in vars(module).values()
-        if isinstance(value, type) and issubclass(value, Network) and value is not Network
-    )
+def script_setup(module):
+    """What the script's own main() hands to the training loop: its network, loss, optimiser, options."""
+    captured = {}
 
+    def capture(model, loss_fn, optimizer, args, **options):
+        captured.update(model=model, loss_fn=loss_fn, optimizer=optimizer, options=options)
 
-# --- (a) our loop --------------------------------------------------------------
+    module.run_training = capture
+    module.main([])
+    return captured
 
 
 def time_ours(version, data, steps):
-    module = load_script(SCRIPTS[version])
-    set_seed(0)
-    model = network_class(module)()
-    optimizer = make_optimizer(version)
-    trainer = Trainer(model, module.loss_fn, optimizer, data)
+    setup = script_setup(load_script(SCRIPTS[version]))
+    model, optimizer = setup["model"], setup["optimizer"]
+    trainer = Trainer(model, setup["loss_fn"], optimizer, data, **setup["options"])
     schedule = BatchSchedule(len(data.train_labels), BATCH, seed=0)
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=trainer.step)
     with tempfile.TemporaryDirectory() as folder:
@@ -88,12 +86,6 @@ def time_ours(version, data, steps):
             trainer.train_steps(schedule.indices(first, DISPLAY_STEP))
             display(first + DISPLAY_STEP)
         return steps / (time.perf_counter() - started)
-
-
-def make_optimizer(version):
-    if version in ("1.0", "2.0"):
-        return tf.keras.optimizers.SGD(learning_rate=0.005)
-    return tf.keras.optimizers.Adam(learning_rate=0.003)
 
 
 # --- (b) the same networks in Keras, trained with fit ----------------------------
@@ -141,7 +133,8 @@ def tutorial_loss(labels, logits):
 def time_keras(version, data, steps):
     tf.keras.utils.set_random_seed(0)
     model = keras_model(version)
-    model.compile(optimizer=make_optimizer(version), loss=tutorial_loss, metrics=["accuracy"])
+    optimizer = tf.keras.optimizers.SGD(0.005) if version in ("1.0", "2.0") else tf.keras.optimizers.Adam(0.003)
+    model.compile(optimizer=optimizer, loss=tutorial_loss, metrics=["accuracy"])
     x_train = data.train_images[..., np.newaxis].astype(np.float32) / 255.0
     y_train = np.eye(10, dtype=np.float32)[data.train_labels]
     x_test = data.test_images[..., np.newaxis].astype(np.float32) / 255.0
