@@ -83,8 +83,7 @@ class History:
             raise UserError(f"{where} is damaged: its curves have different lengths")
         info = {k: v for k, v in data.items() if k not in ("format", "version", "records", "parameter_percentiles")}
         history = cls(info)
-        history.records = {k: none_to_nan(records[k]) for k in CURVES}
-        history.records = {"step": list(records["step"]), **history.records}
+        history.records = {"step": list(records["step"]), **{k: none_to_nan(records[k]) for k in CURVES}}
         parameters = data.get("parameter_percentiles") or {}
         history.parameters = {
             "step": list(parameters.get("step", [])),

@@ -82,7 +82,7 @@ def write_atomic(path, write):
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
-        os.chmod(tmp_name, 0o666 & ~current_umask())  # mkstemp makes it private; give it the usual mode
+        os.chmod(tmp_name, 0o666 & ~UMASK)  # mkstemp makes it private; give it the usual mode
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
@@ -93,6 +93,10 @@ def current_umask():
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# Read once: os.umask can only be read by setting it, which is not something to do on every save.
+UMASK = current_umask()
 
 
 def write_json(path, data):

@@ -15,7 +15,7 @@ import time
 from datetime import datetime, timezone
 
 from common import outputs
-from common.data import NUM_CLASSES, load_dataset
+from common.data import NUM_CLASSES, load_dataset, root_cause
 from common.errors import UserError
 from common.history import History, versions
 from common.inspection import save_inspection
@@ -109,10 +109,10 @@ def train(model, loss_fn, optimizer, args, jit_compile=False):
         while step < args.steps:
             next_display = (step // args.display_step + 1) * args.display_step
             count = min(args.steps, next_display, step + MAX_STEPS_PER_CALL) - step
-            done, loss = trainer.train_steps(schedule.indices(step, count), loss_limit)
+            done, loss, diverged = trainer.train_steps(schedule.indices(step, count), loss_limit)
             step += done
             progress.update(step)
-            if not math.isfinite(loss) or loss > loss_limit:
+            if diverged:
                 status = "diverged"
                 history.info["diverged_at_step"] = step
                 how = (
@@ -196,8 +196,6 @@ def resume(out_dir, checkpoint, manager, trainer, args):
     try:
         checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
     except Exception as e:  # a damaged or foreign checkpoint: TensorFlow raises many kinds
-        from common.data import root_cause
-
         raise UserError(
             f"cannot resume: the checkpoint {manager.latest_checkpoint} is damaged ({root_cause(e)}); "
             f"start again without --resume"
@@ -235,9 +233,9 @@ class Trainer:
         )
 
     def train_steps(self, batch_indices, loss_limit=math.inf):
-        """Run one training step per row of ``batch_indices``; return (steps done, last loss).
+        """Run one training step per row of ``batch_indices``; return (steps done, last loss, diverged).
 
-        Stops early, after the step whose loss is not finite or above ``loss_limit``.
+        Stops early, after the step whose loss is not finite or above ``loss_limit`` (diverged).
         """
         # Padded to a fixed number of rows: one compiled program serves every call,
         # which XLA needs (it compiles once per shape) and which keeps a resumed
@@ -245,15 +243,16 @@ class Trainer:
         count = len(batch_indices)
         padded = np.zeros((max(count, MAX_STEPS_PER_CALL), batch_indices.shape[1]), np.int32)
         padded[:count] = batch_indices
-        done, loss = self._train_steps(
+        done, loss, diverged = self._train_steps(
             self.train_images, self.train_labels, padded, tf.constant(count), tf.constant(loss_limit, tf.float32)
         )
-        return int(done), float(loss)
+        return int(done), float(loss), bool(diverged)
 
     def _train_steps_eager(self, images, labels, batch_indices, count, loss_limit):
         variables = self.model.trainable_variables
         done = tf.constant(0)
         loss = tf.constant(0.0)
+        diverged = tf.constant(False)
         for i in tf.range(count):
             indices = batch_indices[i]
             x = scale(tf.gather(images, indices))
@@ -263,10 +262,11 @@ class Trainer:
             gradients = tape.gradient(loss, variables)
             self.optimizer.apply_gradients(zip(gradients, variables, strict=True))
             done += 1
-            if not tf.math.is_finite(loss) or loss > loss_limit:
+            diverged = tf.logical_not(tf.math.is_finite(loss)) or loss > loss_limit
+            if diverged:
                 break  # checked after the update: a branch around it would slow every step
         self.step.assign_add(tf.cast(done, tf.int64))
-        return done, loss
+        return done, loss, diverged
 
     def _evaluate_eager(self, images, labels):
         count = tf.shape(labels)[0]

@@ -254,32 +254,33 @@ def test_extra_bytes(tmp_path):
         read_idx(path, data.LABELS_MAGIC)
 
 
-def test_gzip_stream_cut_short(tmp_path):
-    folder = write_dataset(tmp_path / "mnist")
-    path = idx_path(folder, "train_images")
-    compressed = path.read_bytes()
-    path.write_bytes(compressed[: len(compressed) // 2])
-    message = load_error(folder)
-    assert path.name in message
-    assert "not a valid gzip file" in message
+def cut_short(compressed):
+    return compressed[: len(compressed) // 2]
 
 
-def test_corrupt_gzip_stream(tmp_path):
-    folder = write_dataset(tmp_path / "mnist")
-    path = idx_path(folder, "test_images")
-    compressed = bytearray(path.read_bytes())
+def damage_deflate_data(compressed):
     # Keep gzip's magic so the file is read as gzip, damage the deflate data after the header.
-    compressed[20:60] = bytes(range(200, 240))
-    path.write_bytes(bytes(compressed))
-    message = load_error(folder)
-    assert path.name in message
-    assert "not a valid gzip file" in message
+    damaged = bytearray(compressed)
+    damaged[20:60] = bytes(range(200, 240))
+    return bytes(damaged)
 
 
-def test_gzip_magic_then_garbage(tmp_path):
+def gzip_magic_then_garbage(compressed):
+    return b"\x1f\x8b" + b"this is not deflate data at all"
+
+
+@pytest.mark.parametrize(
+    "role, damage",
+    [
+        ("train_images", cut_short),
+        ("test_images", damage_deflate_data),
+        ("test_labels", gzip_magic_then_garbage),
+    ],
+)
+def test_broken_gzip_stream(tmp_path, role, damage):
     folder = write_dataset(tmp_path / "mnist")
-    path = idx_path(folder, "test_labels")
-    path.write_bytes(b"\x1f\x8b" + b"this is not deflate data at all")
+    path = idx_path(folder, role)
+    path.write_bytes(damage(path.read_bytes()))
     message = load_error(folder)
     assert path.name in message
     assert "not a valid gzip file" in message
