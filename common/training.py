@@ -7,7 +7,9 @@ It turns the user's mistakes into one line and a non-zero exit, stops cleanly
 on Ctrl-C (exit 130) or a diverging loss (exit 3), and loses nothing computed.
 """
 
+import atexit
 import contextlib
+import gc
 import math
 import signal
 import sys
@@ -36,6 +38,11 @@ CHECKPOINTS_KEPT = 3
 DIVERGENCE_FACTOR = 10
 EXIT_DIVERGED = 3
 EXIT_INTERRUPTED = 130
+
+# On exit, Python's last garbage collection walks every object TensorFlow made,
+# which takes most of a second. Freezing them skips that walk; by then every
+# file of the run is written and closed.
+atexit.register(gc.freeze)
 
 
 def run_training(model, loss_fn, optimizer, args, jit_compile=False):
@@ -140,8 +147,8 @@ def train(model, loss_fn, optimizer, args, jit_compile=False):
     history.info["wall_time_s"] = previous_wall_time + time.perf_counter() - started
     history.info["finished"] = now()
     history.save(out_dir / outputs.HISTORY_FILE)  # the status is safe even if a figure fails below
-    # Once, with the final weights: the confusion matrix, mistakes and parameter figures.
-    save_inspection(history, data, trainer.predict_test(), out_dir, tensorboard)
+    # Once, with the final weights (the last record's): the confusion matrix, mistakes and parameter figures.
+    save_inspection(history, data, trainer.test_predictions, out_dir, tensorboard)
     history.save(out_dir / outputs.HISTORY_FILE)
     plot_curves(history, out_dir / "curves.png", show=args.show and status == "completed")
 
@@ -224,6 +231,7 @@ class Trainer:
         self.test_images = tf.constant(data.test_images[..., np.newaxis])
         self.test_labels = tf.constant(data.test_labels.astype(np.int32))
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.test_predictions = None  # of the latest evaluate_test
         optimizer.build(model.trainable_variables)
         self._train_steps = tf.function(self._train_steps_eager, jit_compile=jit_compile)
         # One trace serves both the 100-image batch and the 10,000 test images.
@@ -269,39 +277,35 @@ class Trainer:
         return done, loss, diverged
 
     def _evaluate_eager(self, images, labels):
+        """Mean loss, accuracy and the predicted labels, ``EVAL_BATCH`` images at a time."""
         count = tf.shape(labels)[0]
         total_loss = tf.constant(0.0)
         correct = tf.constant(0)
+        predictions = tf.TensorArray(tf.int32, size=0, dynamic_size=True, infer_shape=False)
         for start in tf.range(0, count, EVAL_BATCH):
             x = scale(images[start : start + EVAL_BATCH])
             y = labels[start : start + EVAL_BATCH]
             logits = self.model(x, training=False)
             size = tf.shape(y)[0]
             total_loss += self.loss_fn(logits, tf.one_hot(y, NUM_CLASSES)) * tf.cast(size, tf.float32)
-            predictions = tf.argmax(logits, axis=1, output_type=tf.int32)
-            correct += tf.reduce_sum(tf.cast(predictions == y, tf.int32))
-        return total_loss / tf.cast(count, tf.float32), tf.cast(correct, tf.float32) / tf.cast(count, tf.float32)
+            predicted = tf.argmax(logits, axis=1, output_type=tf.int32)
+            correct += tf.reduce_sum(tf.cast(predicted == y, tf.int32))
+            predictions = predictions.write(start // EVAL_BATCH, predicted)
+        mean_loss = total_loss / tf.cast(count, tf.float32)
+        return mean_loss, tf.cast(correct, tf.float32) / tf.cast(count, tf.float32), predictions.concat()
 
     def evaluate_batch(self, indices):
+        """Loss and accuracy on the training images ``indices``."""
         images = tf.gather(self.train_images, indices)
         labels = tf.gather(self.train_labels, indices)
-        return [float(v) for v in self._evaluate(images, labels)]
+        loss, accuracy, _ = self._evaluate(images, labels)
+        return float(loss), float(accuracy)
 
     def evaluate_test(self):
-        return [float(v) for v in self._evaluate(self.test_images, self.test_labels)]
-
-    def predict_test(self):
-        """The predicted label of every test image, as a numpy array (once per run: traced here)."""
-
-        @tf.function
-        def predict(images):
-            batches = tf.TensorArray(tf.int32, size=0, dynamic_size=True, infer_shape=False)
-            for start in tf.range(0, tf.shape(images)[0], EVAL_BATCH):
-                logits = self.model(scale(images[start : start + EVAL_BATCH]), training=False)
-                batches = batches.write(start // EVAL_BATCH, tf.argmax(logits, axis=1, output_type=tf.int32))
-            return batches.concat()
-
-        return predict(self.test_images).numpy()
+        """Loss and accuracy on the test set; its predicted labels are kept in ``test_predictions``."""
+        loss, accuracy, predictions = self._evaluate(self.test_images, self.test_labels)
+        self.test_predictions = predictions.numpy()
+        return float(loss), float(accuracy)
 
 
 def scale(images):

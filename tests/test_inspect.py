@@ -137,6 +137,42 @@ def test_a_resumed_run_replaces_what_tensorboard_logged_after_its_checkpoint(tmp
     assert values == pytest.approx([0.5, 0.5, 0.5, 0.9, 0.9])
 
 
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.random.default_rng(0).normal(size=(300, 7)).astype(np.float32),
+        np.full([4, 5], 0.1, np.float32),  # one value only: TensorBoard's special case
+    ],
+    ids=["spread", "constant"],
+)
+def test_histograms_hold_the_buckets_tensorboards_own_histogram_writes(values, tmp_path):
+    from common.tensorboard_log import TensorBoardLog
+
+    import tensorflow as tf
+    from tensorboard.util import tensor_util
+
+    ours = TensorBoardLog(tmp_path / "ours")
+    ours.record(0, 1.0, 0.5, 1.0, 0.5, [tf.Variable(values, name="W")], [])
+    ours.close()
+    with tf.summary.create_file_writer(str(tmp_path / "theirs")).as_default(step=0):
+        tf.summary.histogram("weights/W", values)
+
+    def buckets(folder):
+        (event,) = event_accumulator(folder).Tensors("weights/W")
+        return tensor_util.make_ndarray(event.tensor_proto)
+
+    assert buckets(tmp_path / "ours").shape == (30, 3)
+    np.testing.assert_allclose(buckets(tmp_path / "ours"), buckets(tmp_path / "theirs"), rtol=1e-6)
+
+
+def test_histograms_of_a_diverged_network_count_its_finite_values(tmp_path):
+    from common.tensorboard_log import histogram_buckets
+
+    buckets = histogram_buckets(np.array([np.nan, np.inf, 1.0, 2.0, 3.0]))
+    assert buckets[:, 2].sum() == 3 and (buckets[0, 0], buckets[-1, 1]) == (1.0, 3.0)
+    assert not histogram_buckets(np.array([np.nan, np.nan])).any()
+
+
 def test_fashion_mnist_reads_its_own_environment_variable(tmp_path, monkeypatch):
     fashion = write_dataset(tmp_path / "fashion", train=30, test=20, seed=3)
     digits = write_dataset(tmp_path / "digits", train=40, test=10, seed=4)
