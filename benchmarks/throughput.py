@@ -4,12 +4,16 @@ For each network, in one process and one run: after a warm-up, train (a) the
 script's own network with our training loop and (b) the identical network
 built from Keras layers and trained with ``model.fit``, for the same number of
 steps, batch 100, with the same evaluation on the 10,000 test images every 100
-steps. Print steps/s of both and the ratio ours/Keras. Then time each script's
-default run (5,000 iterations) as a fresh process, start-up and data loading
-included. The table is also written as JSON.
+steps. The two loops are measured in turns, several rounds, so that a change
+of the machine's speed during the run touches both; each loop's steps/s is
+taken over all its rounds together, so that a pause now and then (Python's
+garbage collection, say) counts as often as in a whole run. Print both and
+the ratio ours/Keras, with the range of the rounds' ratios. Then time each script's default run
+(5,000 iterations) as a fresh process, start-up and data loading included.
+The table is also written as JSON.
 
-    python benchmarks/throughput.py                 # 1,000 steps per measurement
-    python benchmarks/throughput.py --steps 300 --no-default-runs
+    python benchmarks/throughput.py                 # 5 rounds of 400 steps per loop
+    python benchmarks/throughput.py --steps 300 --rounds 1 --no-default-runs
 """
 
 import argparse
@@ -64,28 +68,35 @@ def script_setup(module):
     return captured
 
 
-def time_ours(version, data, steps):
-    setup = script_setup(load_script(SCRIPTS[version]))
-    model, optimizer = setup["model"], setup["optimizer"]
-    trainer = Trainer(model, setup["loss_fn"], optimizer, data, **setup["options"])
-    schedule = BatchSchedule(len(data.train_labels), BATCH, seed=0)
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=trainer.step)
-    with tempfile.TemporaryDirectory() as folder:
-        manager = tf.train.CheckpointManager(checkpoint, folder, max_to_keep=3)
+class OurLoop:
+    """The script's own network, loss, optimiser and options in our training loop, warmed up."""
 
-        def display(step):
-            trainer.evaluate_batch(schedule.indices(step, 1)[0])
-            trainer.evaluate_test()
-            [w.numpy() for w in model.trainable_variables]
-            manager.save(checkpoint_number=step)
+    def __init__(self, version, data):
+        setup = script_setup(load_script(SCRIPTS[version]))
+        self.model, optimizer = setup["model"], setup["optimizer"]
+        self.trainer = Trainer(self.model, setup["loss_fn"], optimizer, data, **setup["options"])
+        self.schedule = BatchSchedule(len(data.train_labels), BATCH, seed=0)
+        checkpoint = tf.train.Checkpoint(model=self.model, optimizer=optimizer, step=self.trainer.step)
+        self.folder = tempfile.TemporaryDirectory()
+        self.manager = tf.train.CheckpointManager(checkpoint, self.folder.name, max_to_keep=3)
+        self.step = 0
+        self.run(DISPLAY_STEP)  # warm-up: tracing and first runs
 
-        trainer.train_steps(schedule.indices(0, DISPLAY_STEP))  # warm-up: tracing and first runs
-        display(0)
+    def display(self):
+        """What a run does at every display step."""
+        self.trainer.evaluate_batch(self.schedule.indices(self.step, 1)[0])
+        self.trainer.evaluate_test()
+        [w.numpy() for w in self.model.trainable_variables]
+        self.manager.save(checkpoint_number=self.step)
+
+    def run(self, steps):
+        """Train ``steps`` steps, with a display step every 100; return the seconds it took."""
         started = time.perf_counter()
-        for first in range(DISPLAY_STEP, DISPLAY_STEP + steps, DISPLAY_STEP):
-            trainer.train_steps(schedule.indices(first, DISPLAY_STEP))
-            display(first + DISPLAY_STEP)
-        return steps / (time.perf_counter() - started)
+        for _ in range(steps // DISPLAY_STEP):
+            self.trainer.train_steps(self.schedule.indices(self.step, DISPLAY_STEP))
+            self.step += DISPLAY_STEP
+            self.display()
+        return time.perf_counter() - started
 
 
 # --- (b) the same networks in Keras, trained with fit ----------------------------
@@ -130,26 +141,42 @@ def tutorial_loss(labels, logits):
     return 100.0 * tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits))
 
 
-def time_keras(version, data, steps):
-    tf.keras.utils.set_random_seed(0)
-    model = keras_model(version)
-    optimizer = tf.keras.optimizers.SGD(0.005) if version in ("1.0", "2.0") else tf.keras.optimizers.Adam(0.003)
-    model.compile(optimizer=optimizer, loss=tutorial_loss, metrics=["accuracy"])
-    x_train = data.train_images[..., np.newaxis].astype(np.float32) / 255.0
-    y_train = np.eye(10, dtype=np.float32)[data.train_labels]
-    x_test = data.test_images[..., np.newaxis].astype(np.float32) / 255.0
-    y_test = np.eye(10, dtype=np.float32)[data.test_labels]
-    batches = tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(60000, seed=0).batch(BATCH).repeat()
-    options = {
-        "steps_per_epoch": DISPLAY_STEP,  # one "epoch" per display step, then evaluate
-        "validation_data": (x_test, y_test),
-        "validation_batch_size": 2000,
-        "verbose": 0,
-    }
-    model.fit(batches, epochs=1, **options)  # warm-up: tracing and first runs
-    started = time.perf_counter()
-    model.fit(batches, epochs=steps // DISPLAY_STEP, **options)
-    return steps / (time.perf_counter() - started)
+class KerasFit:
+    """The same network built from Keras layers, trained with ``model.fit``, warmed up."""
+
+    def __init__(self, version, data):
+        tf.keras.utils.set_random_seed(0)
+        self.model = keras_model(version)
+        optimizer = tf.keras.optimizers.SGD(0.005) if version in ("1.0", "2.0") else tf.keras.optimizers.Adam(0.003)
+        self.model.compile(optimizer=optimizer, loss=tutorial_loss, metrics=["accuracy"])
+        x_train = data.train_images[..., np.newaxis].astype(np.float32) / 255.0
+        y_train = np.eye(10, dtype=np.float32)[data.train_labels]
+        x_test = data.test_images[..., np.newaxis].astype(np.float32) / 255.0
+        y_test = np.eye(10, dtype=np.float32)[data.test_labels]
+        self.batches = (
+            tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(60000, seed=0).batch(BATCH).repeat()
+        )
+        self.options = {
+            "steps_per_epoch": DISPLAY_STEP,  # one "epoch" per display step, then evaluate
+            "validation_data": (x_test, y_test),
+            "validation_batch_size": 2000,
+            "verbose": 0,
+        }
+        self.run(DISPLAY_STEP)  # warm-up: tracing and first runs
+
+    def run(self, steps):
+        started = time.perf_counter()
+        self.model.fit(self.batches, epochs=steps // DISPLAY_STEP, **self.options)
+        return time.perf_counter() - started
+
+
+def measure(version, data, steps, rounds):
+    """Seconds of each round of both loops, in turns (ours, Keras, ours, Keras...)."""
+    ours, keras = OurLoop(version, data), KerasFit(version, data)
+    ours.run(DISPLAY_STEP)  # once more, untimed: the first steps after Keras' warm-up run slow
+    pairs = [(ours.run(steps), keras.run(steps)) for _ in range(rounds)]
+    ours.folder.cleanup()
+    return pairs
 
 
 # --- default runs of the scripts ------------------------------------------------
@@ -171,7 +198,10 @@ def time_default_run(version, data_dir):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--steps", type=int, default=1000, help="steps per measurement, a multiple of 100 (default: 1000)"
+        "--steps", type=int, default=400, help="steps per measurement, a multiple of 100 (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="measurements of each loop, taken in turns (default: %(default)s)"
     )
     parser.add_argument("--networks", nargs="+", default=list(SCRIPTS), choices=list(SCRIPTS), help="default: all six")
     parser.add_argument("--no-default-runs", action="store_true", help="skip timing the scripts' default runs")
@@ -184,32 +214,53 @@ def main():
     args = parser.parse_args()
     if args.steps < DISPLAY_STEP or args.steps % DISPLAY_STEP:
         parser.error(f"--steps must be a positive multiple of {DISPLAY_STEP}")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
 
     data = load_dataset("mnist", args.data_dir)
     device = device_name()
-    print(f"device: {device}, TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, {args.steps} steps each")
-    print(f"{'network':6} {'ours steps/s':>13} {'Keras fit steps/s':>18} {'ours/Keras':>11} {'default run s':>14}")
+    print(
+        f"device: {device}, TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, "
+        f"{args.rounds} rounds of {args.steps} steps per loop, in turns; min-max: the rounds' ratios"
+    )
+    headings = ("ours steps/s", "Keras fit steps/s", "ours/Keras", "(min-max)", "default run s")
+    print(f"{'network':7} {headings[0]:>12} {headings[1]:>18} {headings[2]:>11} {headings[3]:>11} {headings[4]:>14}")
     rows = []
     for version in args.networks:
-        ours = time_ours(version, data, args.steps)
-        keras = time_keras(version, data, args.steps)
+        pairs = measure(version, data, args.steps, args.rounds)
+        ratios = [keras / ours for ours, keras in pairs]  # seconds: Keras' over ours
+        all_steps = args.steps * args.rounds
         default_seconds = None if args.no_default_runs else time_default_run(version, args.data_dir)
         row = {
             "network": version,
             "script": SCRIPTS[version],
-            "ours_steps_per_s": ours,
-            "keras_fit_steps_per_s": keras,
-            "ratio": ours / keras,
+            "ours_steps_per_s": all_steps / sum(ours for ours, _ in pairs),
+            "keras_fit_steps_per_s": all_steps / sum(keras for _, keras in pairs),
+            "ratio": sum(keras for _, keras in pairs) / sum(ours for ours, _ in pairs),
+            "ratio_min": min(ratios),
+            "ratio_max": max(ratios),
+            "rounds": [{"ours_s": ours, "keras_fit_s": keras} for ours, keras in pairs],
             "default_run_s": default_seconds,
         }
         rows.append(row)
+        spread = f"({row['ratio_min']:.2f}-{row['ratio_max']:.2f})"
         shown = "-" if default_seconds is None else f"{default_seconds:.1f}"
-        print(f"{version:6} {ours:13.0f} {keras:18.0f} {ours / keras:11.2f} {shown:>14}", flush=True)
+        print(
+            f"{version:7} {row['ours_steps_per_s']:12.0f} {row['keras_fit_steps_per_s']:18.0f} "
+            f"{row['ratio']:11.2f} {spread:>11} {shown:>14}",
+            flush=True,
+        )
     if not args.no_default_runs:
         total = sum(row["default_run_s"] for row in rows)
         print(f"default runs, one after the other: {total:.1f} s in total")
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    summary = {"device": device, "tensorflow": tf.__version__, "cpu_count": os.cpu_count(), "steps": args.steps}
+    summary = {
+        "device": device,
+        "tensorflow": tf.__version__,
+        "cpu_count": os.cpu_count(),
+        "steps": args.steps,
+        "rounds": args.rounds,
+    }
     Path(args.json).write_text(json.dumps({**summary, "rows": rows}, indent=1))
     print(f"written to {args.json}")
 
