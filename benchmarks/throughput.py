@@ -8,11 +8,13 @@ steps. The two loops are measured in turns, several rounds, so that a change
 of the machine's speed during the run touches both; each loop's steps/s is
 taken over all its rounds together, so that a pause now and then (Python's
 garbage collection, say) counts as often as in a whole run. Print both and
-the ratio ours/Keras, with the range of the rounds' ratios. Then time each script's default run
-(5,000 iterations) as a fresh process, start-up and data loading included.
-The table is also written as JSON.
+the ratio ours/Keras, with the range of the rounds' ratios. Then time each
+script's default run (5,000 iterations) as a fresh process, start-up and data
+loading included, the scripts one after the other, in one pass or several
+(medians). The table is also written as JSON.
 
     python benchmarks/throughput.py                 # 5 rounds of 400 steps per loop
+    python benchmarks/throughput.py --passes 3      # the default runs three times: medians
     python benchmarks/throughput.py --steps 300 --rounds 1 --no-default-runs
 """
 
@@ -20,6 +22,7 @@ import argparse
 import importlib.util
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -195,6 +198,17 @@ def time_default_run(version, data_dir):
     return seconds
 
 
+def time_default_runs(versions, data_dir, passes):
+    """Each pass runs the scripts one after the other; returns each script's seconds, pass by pass."""
+    seconds = {version: [] for version in versions}
+    for number in range(1, passes + 1):
+        for version in versions:
+            seconds[version].append(time_default_run(version, data_dir))
+        total = sum(runs[-1] for runs in seconds.values())
+        print(f"default runs, pass {number} of {passes}: {total:.1f} s", flush=True)
+    return seconds
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -204,6 +218,13 @@ def main():
         "--rounds", type=int, default=5, help="measurements of each loop, taken in turns (default: %(default)s)"
     )
     parser.add_argument("--networks", nargs="+", default=list(SCRIPTS), choices=list(SCRIPTS), help="default: all six")
+    parser.add_argument(
+        "--passes",
+        type=int,
+        default=1,
+        help="times the default runs are timed, all scripts one after the other each time; "
+        "medians are shown (default: %(default)s)",
+    )
     parser.add_argument("--no-default-runs", action="store_true", help="skip timing the scripts' default runs")
     parser.add_argument(
         "--data-dir",
@@ -216,6 +237,8 @@ def main():
         parser.error(f"--steps must be a positive multiple of {DISPLAY_STEP}")
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.passes < 1:
+        parser.error("--passes must be at least 1")
 
     data = load_dataset("mnist", args.data_dir)
     device = device_name()
@@ -223,14 +246,13 @@ def main():
         f"device: {device}, TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, "
         f"{args.rounds} rounds of {args.steps} steps per loop, in turns; min-max: the rounds' ratios"
     )
-    headings = ("ours steps/s", "Keras fit steps/s", "ours/Keras", "(min-max)", "default run s")
-    print(f"{'network':7} {headings[0]:>12} {headings[1]:>18} {headings[2]:>11} {headings[3]:>11} {headings[4]:>14}")
+    headings = ("ours steps/s", "Keras fit steps/s", "ours/Keras", "(min-max)")
+    print(f"{'network':7} {headings[0]:>12} {headings[1]:>18} {headings[2]:>11} {headings[3]:>11}")
     rows = []
     for version in args.networks:
         pairs = measure(version, data, args.steps, args.rounds)
         ratios = [keras / ours for ours, keras in pairs]  # seconds: Keras' over ours
         all_steps = args.steps * args.rounds
-        default_seconds = None if args.no_default_runs else time_default_run(version, args.data_dir)
         row = {
             "network": version,
             "script": SCRIPTS[version],
@@ -240,20 +262,14 @@ def main():
             "ratio_min": min(ratios),
             "ratio_max": max(ratios),
             "rounds": [{"ours_s": ours, "keras_fit_s": keras} for ours, keras in pairs],
-            "default_run_s": default_seconds,
         }
         rows.append(row)
         spread = f"({row['ratio_min']:.2f}-{row['ratio_max']:.2f})"
-        shown = "-" if default_seconds is None else f"{default_seconds:.1f}"
         print(
             f"{version:7} {row['ours_steps_per_s']:12.0f} {row['keras_fit_steps_per_s']:18.0f} "
-            f"{row['ratio']:11.2f} {spread:>11} {shown:>14}",
+            f"{row['ratio']:11.2f} {spread:>11}",
             flush=True,
         )
-    if not args.no_default_runs:
-        total = sum(row["default_run_s"] for row in rows)
-        print(f"default runs, one after the other: {total:.1f} s in total")
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     summary = {
         "device": device,
         "tensorflow": tf.__version__,
@@ -261,6 +277,20 @@ def main():
         "steps": args.steps,
         "rounds": args.rounds,
     }
+    if not args.no_default_runs:
+        seconds = time_default_runs(args.networks, args.data_dir, args.passes)
+        totals = [sum(runs[i] for runs in seconds.values()) for i in range(args.passes)]
+        print(f"default runs (5,000 iterations each, a fresh process), median of {args.passes} pass(es):")
+        for row in rows:
+            runs = seconds[row["network"]]
+            row["default_run_s"] = statistics.median(runs)
+            row["default_runs_s"] = runs
+            print(f"{row['network']:7} {row['default_run_s']:7.1f} s  ({min(runs):.1f}-{max(runs):.1f})")
+        summary.update(passes=args.passes, default_total_s=statistics.median(totals), default_pass_totals_s=totals)
+        print(
+            f"{'all':7} {summary['default_total_s']:7.1f} s  ({min(totals):.1f}-{max(totals):.1f}), one after the other"
+        )
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps({**summary, "rows": rows}, indent=1))
     print(f"written to {args.json}")
 

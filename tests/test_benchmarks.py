@@ -12,13 +12,16 @@ def test_throughput_measures_both_loops_in_rounds_and_writes_its_table(tiny_mnis
     table = tmp_path / "throughput.json"
     result = run_script(
         THROUGHPUT,
-        *("--steps", 100, "--rounds", 2, "--networks", "1.0", "--no-default-runs"),
+        *("--steps", 100, "--rounds", 2, "--networks", "1.0", "--passes", 2),
         *("--data-dir", tiny_mnist, "--json", table),
     )
     assert result.returncode == 0, result.stderr
     assert "2 rounds of 100 steps per loop" in result.stdout
-    (row,) = json.loads(table.read_text())["rows"]
-    assert row["network"] == "1.0" and row["default_run_s"] is None
+    written = json.loads(table.read_text())
+    (row,) = written["rows"]
+    assert row["network"] == "1.0" and len(row["default_runs_s"]) == 2
+    assert written["default_pass_totals_s"] == row["default_runs_s"]  # one script: each pass is its one run
+    assert min(row["default_runs_s"]) <= row["default_run_s"] <= max(row["default_runs_s"])
     ours = sum(r["ours_s"] for r in row["rounds"])
     keras = sum(r["keras_fit_s"] for r in row["rounds"])
     assert len(row["rounds"]) == 2 and ours > 0 and keras > 0
@@ -29,7 +32,9 @@ def test_throughput_measures_both_loops_in_rounds_and_writes_its_table(tiny_mnis
     assert f"{row['ratio']:.2f}" in result.stdout
 
 
-@pytest.mark.parametrize(("flag", "value"), [("--steps", "150"), ("--steps", "0"), ("--rounds", "0")])
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--steps", "150"), ("--steps", "0"), ("--rounds", "0"), ("--passes", "0")]
+)
 def test_throughput_refuses_a_bad_count_in_one_line(flag, value, tmp_path):
     result = run_script(THROUGHPUT, flag, value, "--json", tmp_path / "t.json")
     assert result.returncode == 2
