@@ -31,10 +31,10 @@ class TensorBoardLog:
             return
         if resumed_at is not None:
             drop_events_after(self.folder, resumed_at, display_step)
-        from tensorboard.plugins.histogram import metadata
+        from tensorboard.plugins.histogram.metadata import create_summary_metadata  # installed: checked above
 
         self.writer = tf.summary.create_file_writer(str(self.folder))
-        self.histogram_metadata = metadata.create_summary_metadata(display_name=None, description=None)
+        self.histogram_metadata = create_summary_metadata(display_name=None, description=None)
 
     def record(self, step, train_loss, train_accuracy, test_loss, test_accuracy, weights, biases):
         """The four curves, and a histogram of every weight and bias variable, at ``step``."""
