@@ -120,7 +120,7 @@ def find_runs(paths, out_dir):
     if not paths:
         if not RUNS_DIR.is_dir():
             raise UserError(f"there is no {RUNS_DIR}/ folder here; train a run first or name run folders")
-        history_files = [p for p in sorted(RUNS_DIR.rglob(outputs.HISTORY_FILE)) if not is_inside(p, out_dir)]
+        history_files = histories_below(RUNS_DIR, out_dir)
         if not history_files:
             raise UserError(
                 f"{RUNS_DIR}/ holds no run (no {outputs.HISTORY_FILE} in it or below it); "
@@ -134,7 +134,7 @@ def find_runs(paths, out_dir):
         elif (path / outputs.HISTORY_FILE).is_file():
             history_files.append(path / outputs.HISTORY_FILE)
         else:
-            below = [p for p in sorted(path.rglob(outputs.HISTORY_FILE)) if not is_inside(p, out_dir)]
+            below = histories_below(path, out_dir)
             if not below:
                 problems.append(f"{path} holds no run (no {outputs.HISTORY_FILE} in it or below it)")
             history_files.extend(below)
@@ -176,6 +176,11 @@ def check_comparable(history, path):
             records[name] = [int(v) for v in values] if name == "step" else [float(v) for v in values]
     except (TypeError, ValueError):
         raise UserError(f"{path} is damaged: its records hold values that are not numbers") from None
+
+
+def histories_below(folder, out_dir):
+    """Every history.json in or below ``folder``, but none in the comparison's own output folder."""
+    return [path for path in sorted(folder.rglob(outputs.HISTORY_FILE)) if not is_inside(path, out_dir)]
 
 
 def is_inside(path, folder):

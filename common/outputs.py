@@ -11,13 +11,14 @@ from common.errors import UserError
 HISTORY_FILE = "history.json"
 CHECKPOINT_DIR = "checkpoints"
 TENSORBOARD_DIR = "tensorboard"
+CURVES_PLOT = "curves.png"
 PARAMETERS_PLOT = "parameters.png"
 MISTAKES_PLOT = "mistakes.png"
 CONFUSION_PLOT = "confusion.png"
 # Everything a run writes, removed by --overwrite (and nothing else in the folder).
 RUN_FILES = (
     HISTORY_FILE,
-    "curves.png",
+    CURVES_PLOT,
     PARAMETERS_PLOT,
     MISTAKES_PLOT,
     CONFUSION_PLOT,

@@ -150,7 +150,7 @@ def train(model, loss_fn, optimizer, args, jit_compile=False):
     # Once, with the final weights (the last record's): the confusion matrix, mistakes and parameter figures.
     save_inspection(history, data, trainer.test_predictions, out_dir, tensorboard)
     history.save(out_dir / outputs.HISTORY_FILE)
-    plot_curves(history, out_dir / "curves.png", show=args.show and status == "completed")
+    plot_curves(history, out_dir / outputs.CURVES_PLOT, show=args.show and status == "completed")
 
     last = history.last
     if status == "interrupted":
