@@ -12,15 +12,11 @@ written as JSON.
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
+from script_runs import add_data_dir_argument, run_script
 
 # script: (accuracy range the mean of the seeds must fall in, the 2017 tutorial's figure)
 TARGETS = {
@@ -43,15 +39,8 @@ def script_named(short):
 
 def run_once(script, seed, args):
     out_dir = Path(args.runs_dir) / f"{script}-seed{seed}"
-    command = [sys.executable, str(ROOT / f"{script}.py"), "--seed", str(seed), "--out-dir", str(out_dir)]
-    command += ["--overwrite", "--steps", str(args.steps)]
-    if args.data_dir:
-        command += ["--data-dir", args.data_dir]
-    started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"reproduce.py: {script} seed {seed} failed:\n{result.stderr.strip()[-2000:]}")
+    flags = ("--seed", str(seed), "--steps", str(args.steps))
+    seconds = run_script(script, out_dir, args.data_dir, *flags, name=f"{script} seed {seed}")
     history = json.loads((out_dir / "history.json").read_text())
     return history["records"]["test_accuracy"][-1], seconds
 
@@ -63,11 +52,7 @@ def main():
     )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="seeds (default: 0 1 2)")
     parser.add_argument("--steps", type=int, default=5000, help="iterations per run (default: 5000)")
-    parser.add_argument(
-        "--data-dir",
-        default=os.environ.get("MNIST_DATA_DIR") or (str(SHARED_MNIST) if SHARED_MNIST.is_dir() else None),
-        help="MNIST folder (default: $MNIST_DATA_DIR, else ../shared/data/mnist if present, else download)",
-    )
+    add_data_dir_argument(parser)
     parser.add_argument("--runs-dir", default="runs/reproduce", help="where the runs go (default: runs/reproduce)")
     parser.add_argument(
         "--json", default="benchmarks/results/reproduce.json", help="table as JSON (default: %(default)s)"

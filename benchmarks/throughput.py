@@ -23,14 +23,12 @@ import importlib.util
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project root: common/
 
 import common  # noqa: E402,F401  (first: quiets TensorFlow)
 from common.data import load_dataset  # noqa: E402
@@ -38,16 +36,8 @@ from common.training import BatchSchedule, Trainer, device_name  # noqa: E402
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from script_runs import ROOT, SCRIPTS, add_data_dir_argument, run_script  # noqa: E402
 
-SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
-SCRIPTS = {
-    "1.0": "mnist_1.0_single_layer_nn",
-    "2.0": "mnist_2.0_five_layers_sigmoid",
-    "2.1": "mnist_2.1_five_layers_relu_adam",
-    "2.2": "mnist_2.2_five_layers_relu_adam_dropout",
-    "3.0": "mnist_3.0_convnet",
-    "3.1": "mnist_3.1_convnet_dropout_relu",
-}
 DISPLAY_STEP = 100
 BATCH = 100
 
@@ -187,15 +177,7 @@ def measure(version, data, steps, rounds):
 
 def time_default_run(version, data_dir):
     with tempfile.TemporaryDirectory() as folder:
-        command = [sys.executable, str(ROOT / f"{SCRIPTS[version]}.py"), "--out-dir", folder, "--overwrite"]
-        if data_dir:
-            command += ["--data-dir", data_dir]
-        started = time.perf_counter()
-        result = subprocess.run(command, capture_output=True, text=True)
-        seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"throughput.py: {SCRIPTS[version]} failed:\n{result.stderr.strip()[-2000:]}")
-    return seconds
+        return run_script(SCRIPTS[version], folder, data_dir)
 
 
 def time_default_runs(versions, data_dir, passes):
@@ -226,11 +208,7 @@ def main():
         "medians are shown (default: %(default)s)",
     )
     parser.add_argument("--no-default-runs", action="store_true", help="skip timing the scripts' default runs")
-    parser.add_argument(
-        "--data-dir",
-        default=os.environ.get("MNIST_DATA_DIR") or (str(SHARED_MNIST) if SHARED_MNIST.is_dir() else None),
-        help="MNIST folder (default: $MNIST_DATA_DIR, else ../shared/data/mnist if present, else download)",
-    )
+    add_data_dir_argument(parser)
     parser.add_argument("--json", default="benchmarks/results/throughput.json", help="default: %(default)s")
     args = parser.parse_args()
     if args.steps < DISPLAY_STEP or args.steps % DISPLAY_STEP:
