@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project r
 
 import common  # noqa: E402,F401  (first: quiets TensorFlow)
 from common.data import load_dataset  # noqa: E402
+from common.errors import UserError  # noqa: E402
 from common.training import BatchSchedule, Trainer, device_name  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -218,7 +219,10 @@ def main():
     if args.passes < 1:
         parser.error("--passes must be at least 1")
 
-    data = load_dataset("mnist", args.data_dir)
+    try:
+        data = load_dataset("mnist", args.data_dir)
+    except UserError as e:
+        parser.exit(e.exit_code, f"{parser.prog}: error: {e}\n")
     device = device_name()
     print(
         f"device: {device}, TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, "

@@ -41,3 +41,11 @@ def test_throughput_refuses_a_bad_count_in_one_line(flag, value, tmp_path):
     assert f"throughput.py: error: {flag} must be" in result.stderr.strip().splitlines()[-1]
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "t.json").exists()
+
+
+def test_throughput_names_a_missing_data_folder_in_one_line(tmp_path):
+    result = run_script(THROUGHPUT, "--data-dir", tmp_path / "nowhere", "--json", tmp_path / "t.json")
+    assert result.returncode == 2
+    assert "throughput.py: error: data folder" in result.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "t.json").exists()
